@@ -1,0 +1,1 @@
+"""Linda: village internet program platform."""

@@ -1,0 +1,278 @@
+"""Every monitoring write: site keys, heartbeats, activation, maintenance windows.
+
+Heartbeats are committed in one short transaction per request (or per batch) and the caller
+answers 2xx only after it returns, so an acknowledged heartbeat is durable (decision 7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, PositiveBigIntegerField, Q, Value, When
+from django.utils import timezone
+
+from linda.domain.status import require_aware
+from linda.monitoring.models import (
+    Channel,
+    Heartbeat,
+    MaintenanceWindow,
+    SiteKey,
+    SiteState,
+    StateChoice,
+)
+from linda.monitoring.payload import Reading
+from linda.registry.models import Contract, Region, RegionLevel, Site
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+PREFIX_LEN = 6
+
+
+# --- site keys ------------------------------------------------------------------------------
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def issue_site_key(site: Site, *, now: datetime | None = None) -> str:
+    """Create a new key for `site` and return it; only its hash is stored, so show it once.
+
+    Older keys stay valid until revoked, so a router can be moved to the new key first.
+    """
+    key = secrets.token_urlsafe(24)
+    SiteKey.objects.create(
+        site=site, key_hash=hash_key(key), prefix=key[:PREFIX_LEN],
+        created_at=now or timezone.now(),
+    )
+    return key
+
+
+def revoke_site_key(site_key: SiteKey, *, now: datetime | None = None) -> bool:
+    """Revoke a key; True if this call revoked it (False if it already was)."""
+    revoked = SiteKey.objects.filter(pk=site_key.pk, revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now()
+    ) == 1
+    _KEY_CACHE.forget(site_key.key_hash)
+    return revoked
+
+
+class KeyRejected(Exception):
+    """The key is malformed or unknown (401) or revoked (403)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class _KeyCache:
+    """Recent successful key lookups of this process, for at most LINDA_HB_KEY_CACHE_S."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, int, bool]] = {}
+
+    def get(self, digest: str) -> tuple[int, bool] | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def put(self, digest: str, site_id: int, revoked: bool) -> None:
+        ttl = settings.LINDA_HB_KEY_CACHE_S
+        if ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 100_000:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic() + ttl, site_id, revoked)
+
+    def forget(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_KEY_CACHE = _KeyCache()
+
+
+def authenticate_key(key: str) -> int:
+    """The site id a key belongs to; raises KeyRejected. The key itself is never logged."""
+    if not KEY_PATTERN.match(key):
+        raise KeyRejected(401, "unknown key")
+    digest = hash_key(key)
+    cached = _KEY_CACHE.get(digest)
+    if cached is None:
+        row = SiteKey.objects.filter(key_hash=digest).values_list(
+            "key_hash", "site_id", "revoked_at"
+        ).first()
+        # The lookup is by hash, so its timing says nothing about the key; the comparison
+        # of the stored hash is constant-time all the same.
+        if row is None or not hmac.compare_digest(row[0], digest):
+            raise KeyRejected(401, "unknown key")
+        cached = (row[1], row[2] is not None)
+        _KEY_CACHE.put(digest, *cached)
+    site_id, revoked = cached
+    if revoked:
+        raise KeyRejected(403, "revoked key")
+    return site_id
+
+
+# --- heartbeats -----------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    late: int = 0
+    live: bool = False
+    ids: list[int] = field(default_factory=list)
+
+
+def is_late(reading: Reading, received_at: datetime) -> bool:
+    window = timedelta(seconds=settings.LINDA_HB_LIVE_WINDOW_S)
+    return reading.device_at is not None and received_at - reading.device_at > window
+
+
+def heartbeat_row(site_id: int, reading: Reading, *, received_at: datetime, late: bool,
+         channel: str) -> Heartbeat:
+    return Heartbeat(
+        site_id=site_id, received_at=received_at, device_at=reading.device_at, channel=channel,
+        late=late, seq=reading.seq, uptime_s=reading.uptime_s,
+        supply_voltage_v=reading.supply_voltage_v, battery_voltage_v=reading.battery_voltage_v,
+        battery_soc_pct=reading.battery_soc_pct, power_source=reading.power_source,
+        lvd=reading.lvd, temperature_c=reading.temperature_c, cpu_load_pct=reading.cpu_load_pct,
+        wan=reading.wan, hotspot_users=reading.hotspot_users, dhcp_leases=reading.dhcp_leases,
+        rtt_ms=reading.rtt_ms, loss_pct=reading.loss_pct,
+    )
+
+
+def record_heartbeat(
+    *, site_id: int, reading: Reading, channel: Channel, now: datetime | None = None
+) -> BatchResult:
+    """Store one heartbeat received now; see `record_batch`."""
+    return record_batch(site_id=site_id, readings=[reading], channel=channel, now=now)
+
+
+def record_batch(
+    *, site_id: int, readings: Sequence[Reading], channel: Channel, now: datetime | None = None
+) -> BatchResult:
+    """Store heartbeats received together at server time `now`, in one transaction.
+
+    A reading whose sequence number the site already sent is a duplicate: counted, not stored
+    again. A reading measured longer ago than LINDA_HB_LIVE_WINDOW_S is stored `late=True`
+    (store-and-forward) and never advances the site's last live time (decision 1).
+    """
+    received_at = require_aware(now or timezone.now(), "now")
+    result = BatchResult()
+    with transaction.atomic():
+        seqs = [r.seq for r in readings if r.seq is not None]
+        seen: set[int] = set()
+        if seqs:
+            stored = Heartbeat.objects.filter(site_id=site_id, seq__in=seqs)
+            seen.update(seq for seq in stored.values_list("seq", flat=True) if seq is not None)
+        rows: list[Heartbeat] = []
+        for reading in readings:
+            if reading.seq is not None:
+                if reading.seq in seen:
+                    result.duplicates += 1
+                    continue
+                seen.add(reading.seq)
+            late = is_late(reading, received_at)
+            result.late += late
+            result.live = result.live or not late
+            rows.append(heartbeat_row(site_id, reading, received_at=received_at, late=late,
+                             channel=channel))
+        # A concurrent request with the same (site, seq) loses quietly: one row either way.
+        Heartbeat.objects.bulk_create(rows, ignore_conflicts=True)
+        result.accepted = len(rows)
+        if result.live:
+            mark_live(site_id=site_id, at=received_at)
+    return result
+
+
+def mark_live(*, site_id: int, at: datetime) -> None:
+    """The site was reachable at server time `at`: advance last_live_at, flip DOWN/UNKNOWN to UP.
+
+    One UPDATE; the row is created (monitoring starts) on the site's first live heartbeat.
+    """
+    waking = Q(state__in=[StateChoice.DOWN, StateChoice.UNKNOWN])
+    newer = Q(last_live_at__isnull=True) | Q(last_live_at__lt=at)
+    updated = SiteState.objects.filter(site_id=site_id).update(
+        last_live_at=Case(When(newer, then=Value(at)), default=F("last_live_at")),
+        state=Case(When(waking, then=Value(StateChoice.UP)), default=F("state")),
+        state_since=Case(When(waking, then=Value(at)), default=F("state_since")),
+        version=Case(When(waking, then=F("version") + 1), default=F("version"),
+                     output_field=PositiveBigIntegerField()),
+    )
+    if updated:
+        return
+    try:
+        with transaction.atomic():
+            SiteState.objects.create(
+                site_id=site_id, activated_at=at, last_live_at=at, state=StateChoice.UP,
+                state_since=at,
+            )
+    except IntegrityError:  # created concurrently by another request
+        mark_live(site_id=site_id, at=at)
+
+
+def activate_monitoring(*, site: Site, at: datetime) -> SiteState:
+    """Start monitoring `site` at `at` (e.g. the BAST date) before its first heartbeat.
+
+    Until then a site is not monitored; without this call monitoring starts at the first
+    live heartbeat. An existing activation is moved only earlier, never later.
+    """
+    at = require_aware(at, "at")
+    state, created = SiteState.objects.get_or_create(
+        site=site, defaults={"activated_at": at, "state_since": at}
+    )
+    if not created and at < state.activated_at:
+        SiteState.objects.filter(pk=state.pk).update(activated_at=at)
+        state.refresh_from_db()
+    return state
+
+
+# --- maintenance ----------------------------------------------------------------------------
+
+
+def schedule_maintenance(
+    *,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    author: User | None,
+    site: Site | None = None,
+    kecamatan: Region | None = None,
+    contract: Contract | None = None,
+) -> MaintenanceWindow:
+    """A maintenance window (or declared force majeure): EXCLUDED time for its scope."""
+    if kecamatan is not None and kecamatan.level != RegionLevel.DISTRICT:
+        raise ValueError(f"{kecamatan} is not a kecamatan")
+    window = MaintenanceWindow(
+        site=site, kecamatan=kecamatan, contract=contract, start=require_aware(start, "start"),
+        end=require_aware(end, "end"), reason=reason, author=author,
+    )
+    window.full_clean()
+    with transaction.atomic():
+        window.save()
+    return window

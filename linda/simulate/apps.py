@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SimulateConfig(AppConfig):
+    name = "linda.simulate"
+    label = "simulate"
