@@ -75,3 +75,13 @@ def test_xlsx_download(october: October, client: Client) -> None:
     assert response.status_code == 200
     assert response.content[:2] == b"PK"
     assert client.get(download_url(october.contract, "doc")).status_code == 404
+
+
+def test_contract_choices_are_plain_numbers_past_a_thousand(
+    october: October, client: Client
+) -> None:
+    Contract.objects.create(id=1234, vendor=october.vendor, number="K/1234/2024",
+                            starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2024, 12, 31))
+    client.force_login(make_user("op", Role.OPERATOR))
+    page = client.get(reverse("sla:index"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert 'value="1234"' in page

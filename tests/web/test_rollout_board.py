@@ -70,3 +70,14 @@ def test_village_head_cannot_reach_another_village(priority: PriorityVillage) ->
                                               (-25_000, "-Rp 25.000"), (None, "—")])
 def test_rupiah_is_formatted_the_indonesian_way(value: int | None, shown: str) -> None:
     assert rupiah(value) == shown
+
+
+def test_row_ids_are_plain_numbers_past_a_thousand(priority: PriorityVillage) -> None:
+    """Ids and form values are never localized: Indonesian formats write 1265 as "1.265",
+    which broke the board's row anchors once the database had a thousand rows."""
+    StageTransition.objects.all().delete()
+    PriorityVillage.objects.filter(pk=priority.pk).update(id=1265)
+    client = Client()
+    client.force_login(make_user("noc", Role.OPERATOR))
+    page = client.get("/rollout/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert 'id="pv-1265"' in page
