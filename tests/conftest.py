@@ -23,3 +23,24 @@ def barito_utara(db: None) -> None:
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2024, 10, 15)
+
+
+def _no_nagle_live_server() -> None:
+    """The live server answers with two writes (headers, then body). On a kept-alive
+    connection Nagle holds the second until the client's delayed ACK (~40 ms on Linux), so
+    an agent's heartbeat took 40 ms of nothing. TCP_NODELAY, as gunicorn and nginx set it."""
+    import socket
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class NoDelayWSGIServer(ThreadedWSGIServer):
+        def get_request(self) -> tuple[socket.socket, object]:
+            conn, addr = super().get_request()
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return conn, addr
+
+    LiveServerThread.server_class = NoDelayWSGIServer
+
+
+_no_nagle_live_server()
