@@ -24,11 +24,12 @@ import asyncio
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import psycopg
@@ -166,7 +167,7 @@ class GroupCommitter:
 
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
-        self.queue: list[Job] = []
+        self.queue: deque[Job] = deque()
         self.wake = asyncio.Event()
         self.conn: psycopg.AsyncConnection[Any] | None = None
         self.commits = 0
@@ -187,7 +188,7 @@ class GroupCommitter:
             while self.queue:
                 group, count = [], 0
                 while self.queue and count < MAX_GROUP:
-                    job = self.queue.pop(0)
+                    job = self.queue.popleft()
                     group.append(job)
                     count += len(job.readings)
                 await self._commit(group)
@@ -403,8 +404,7 @@ class HttpProtocol(asyncio.Protocol):
         self.address = ""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass of it
         peer = transport.get_extra_info("peername")
         self.address = peer[0] if peer else ""
 

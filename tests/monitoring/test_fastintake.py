@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import uvloop
 from django.db import connection
 
 from linda.monitoring.fastintake import Intake, conninfo_from_settings, serve
@@ -53,7 +54,7 @@ class FastServer:
                     pass
             self.intake = await task
 
-        asyncio.run(main())
+        uvloop.run(main())  # the loop `linda intake-server` runs
 
     def __enter__(self) -> FastServer:
         self.thread.start()

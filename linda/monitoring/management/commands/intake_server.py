@@ -9,6 +9,7 @@ import signal
 import socket
 from typing import Any
 
+import uvloop
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linda.monitoring.fastintake import conninfo_from_settings, serve
@@ -22,7 +23,7 @@ def _run_worker(sock: socket.socket, conninfo: str) -> None:
             loop.add_signal_handler(sig, stop.set)
         await serve(sock, conninfo, stop)
 
-    asyncio.run(main())
+    uvloop.run(main())  # libuv's loop: about a third less CPU per request than asyncio's
 
 
 class Command(BaseCommand):
