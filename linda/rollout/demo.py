@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.utils import timezone
 
 from linda.accounts.models import Profile, Role
 from linda.domain.lifecycle import Stage
@@ -149,6 +150,12 @@ def _users(vendor: Vendor, head_village: Region) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
+def _contract_end() -> dt.date:
+    """The article's contract runs to the end of 2025; the simulated fleet runs in real time,
+    so the demo's contract reaches the end of next year, whenever the demo is loaded."""
+    return max(dt.date(2025, 12, 31), dt.date(timezone.localdate().year + 1, 12, 31))
+
+
 def load_demo() -> DemoSummary:
     if non_demo_data_present():
         raise DemoRefused(
@@ -177,7 +184,7 @@ def load_demo() -> DemoSummary:
     vendor = Vendor.objects.create(name="PT Comtelindo", is_demo=True)
     contract = Contract.objects.create(
         vendor=vendor, number="DEMO/027/DKIS-BU/2024", title="Layanan Internet Desa (demo)",
-        starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2025, 12, 31), is_demo=True,
+        starts_on=dt.date(2024, 1, 1), ends_on=_contract_end(), is_demo=True,
     )
     ContractTerms.objects.create(
         contract=contract, version=1, effective_from=dt.date(2024, 1, 1),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
@@ -23,12 +22,10 @@ PASSWORD = "rahasia-123-x"
 
 @pytest.fixture
 def contract() -> Contract:
-    """The demo contract, running through this month, with one of its sites monitored and up
-    for the last five minutes."""
+    """The demo contract (it runs through this month), with one of its sites monitored and
+    up for the last five minutes."""
     load_demo()
     contract = Contract.objects.get(is_demo=True)
-    contract.ends_on = timezone.localdate() + dt.timedelta(days=365)
-    contract.save(update_fields=["ends_on"])
     site = Site.objects.filter(contracts=contract, village__priorities__stage="active").order_by(
         "code").first()
     assert site is not None

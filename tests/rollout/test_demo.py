@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -49,3 +52,13 @@ def test_demo_banner_shows_on_every_page_while_demo_data_exists() -> None:
     assert "DATA DEMO" not in client.get("/login/").content.decode()
     call_command("demo_data")
     assert "DATA DEMO" in client.get("/login/").content.decode()
+
+
+def test_demo_contract_covers_the_live_month_whenever_it_is_loaded() -> None:
+    """The simulated fleet runs in real time, so the contract must cover the month the demo
+    is watched in: loaded on 29 Nov 2026, the SLA page has November 2026 to show."""
+    with time_machine.travel(dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC), tick=False):
+        call_command("demo_data")
+    contract = Contract.objects.get()
+    assert contract.starts_on == dt.date(2024, 1, 1)
+    assert contract.ends_on == dt.date(2027, 12, 31)
