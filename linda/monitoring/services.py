@@ -252,6 +252,31 @@ def activate_monitoring(*, site: Site, at: datetime) -> SiteState:
     return state
 
 
+def adopt_history(*, site: Site, start: datetime, end: datetime) -> SiteState:
+    """Count an imported stretch [start, end) (status intervals already stored by the
+    historical import) as monitored time: activation moves back to `start`, and the monitor
+    goes on storing intervals from where live monitoring began (or from `end`), never over
+    the imported ones. For a twin's or an NMS's history that ends where live data begins.
+    """
+    start, end = require_aware(start, "start"), require_aware(end, "end")
+    if end <= start:
+        raise ValueError("end: must be after start")
+    with transaction.atomic():
+        state, _ = SiteState.objects.select_for_update().get_or_create(
+            site=site, defaults={"activated_at": end, "state_since": end}
+        )
+        if state.activated_at <= start:
+            return state
+        closed_from = state.materialized_until
+        if closed_from is None:  # nothing stored live yet: the live part starts at activation
+            closed_from = state.activated_at
+            state.materialized_anchor = state.activated_at
+        state.materialized_until = closed_from
+        state.activated_at = start
+        state.save(update_fields=["activated_at", "materialized_until", "materialized_anchor"])
+    return state
+
+
 # --- maintenance ----------------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ class ImportProgress:
     total: int = 0
     heartbeats: int = 0
     failed: list[str] = field(default_factory=list)
+    failed_codes: set[str] = field(default_factory=set)
 
 
 MANIFEST = "manifest.json"
@@ -109,6 +110,7 @@ def import_segments(segments: list[Segment], *, progress: ImportProgress | None 
             results = import_observations(path, start=segment.start, until=segment.until)
         except ImportFailed as exc:
             progress.failed.append(f"{segment.path.name}: {exc}")
+            progress.failed_codes.add(segment.code)
             log.error("history import of %s failed: %s", segment.path.name, exc)
         else:
             progress.heartbeats += sum(r.heartbeats for r in results)
@@ -119,6 +121,24 @@ def import_segments(segments: list[Segment], *, progress: ImportProgress | None 
                 path.unlink(missing_ok=True)
         progress.done += 1
     return progress
+
+
+def adopt_imported(segments: list[Segment], progress: ImportProgress) -> int:
+    """Once a site's history files are imported, count them as monitored time
+    (`adopt_history`): activation moves back to the history's start, so the dashboard's
+    daily totals and the month's SLA window include it. Returns how many sites."""
+    from linda.monitoring.services import adopt_history
+    from linda.registry.models import Site
+
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for seg in segments:
+        lo, hi = spans.get(seg.code, (seg.start, seg.until))
+        spans[seg.code] = (min(lo, seg.start), max(hi, seg.until))
+    codes = [code for code in spans if code not in progress.failed_codes]
+    sites = Site.objects.in_bulk(codes, field_name="code")
+    for code, site in sites.items():
+        adopt_history(site=site, start=spans[code][0], end=spans[code][1])
+    return len(sites)
 
 
 class LiveLoop:

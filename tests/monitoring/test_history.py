@@ -135,3 +135,45 @@ def test_reimport_needs_replace_and_never_touches_live_intervals(tmp_path: Path)
     StatusInterval.objects.filter(site=site).update(source="live")
     with pytest.raises(CommandError, match="live intervals are never replaced"):
         call_command("import_observations", str(path), "--replace")
+
+
+def test_adopted_history_counts_as_monitored_time_and_live_goes_on_after_it(
+    tmp_path: Path,
+) -> None:
+    """A twin's (or an NMS's) history that ends where live monitoring begins: once adopted,
+    activation is the history's start, so the day's totals and the month's window include it,
+    and the monitor stores its intervals after the imported ones, never over them."""
+    from linda.monitoring.models import SiteState
+    from linda.monitoring.services import adopt_history
+    from linda.web.models import SiteDay
+    from linda.web.rollups import fill_site_days
+    from linda.web.selectors import WIB
+
+    site = new_site("twin-1")
+    start = dt.datetime(2024, 10, 13, 17, 0, tzinfo=dt.UTC)  # 14 Oct 00:00 WIB
+    live_from = T0  # 15 Oct 10:00 WIB
+    minutes = int((live_from - start) / M)
+    history = [(start + n * M, {}) for n in range(minutes) if not 120 <= n < 140]
+    path = tmp_path / "twin.jsonl"
+    write_jsonl(path, "twin-1", history, [])  # type: ignore[arg-type]
+    call_command("import_observations", str(path), "--start", start.isoformat(),
+                 "--until", live_from.isoformat())
+    world = World(site, start=live_from - 30 * S)
+    world.run(live_from + 30 * M, beats=[live_from + n * M for n in range(30)])
+    assert world.state.activated_at == live_from  # the first live heartbeat
+
+    adopt_history(site=site, start=start, end=live_from)
+    state = SiteState.objects.get(site=site)
+    assert (state.activated_at, state.materialized_until) == (start, live_from)
+    adopt_history(site=site, start=start, end=live_from)  # idempotent
+    assert SiteState.objects.get(site=site).materialized_until == live_from
+
+    assert materialize_intervals(site, world.now) > 0
+    rows = list(StatusInterval.objects.filter(site=site).order_by("start")
+                .values_list("start", "end", "state"))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(rows))  # no overlap
+    assert next(r for r in rows if r[0] >= live_from)[0] == live_from
+
+    assert fill_site_days([dt.date(2024, 10, 14)], WIB) == 1
+    day = SiteDay.objects.get(site=site, day=dt.date(2024, 10, 14))
+    assert (day.up_s, day.down_s, day.unknown_s) == (86400 - 20 * 60, 20 * 60, 0)

@@ -12,13 +12,14 @@ import pytest
 from linda.domain.attribution import attribute as attribute_outage
 from linda.domain.attribution import concurrent_counts
 from linda.domain.status import Interval, Span, State, outages
-from linda.monitoring.models import StatusInterval
+from linda.monitoring.models import SiteState, StatusInterval
 from linda.rollout.demo import load_demo
 from linda.simulate.clients import Devices, HistoryWriter
 from linda.simulate.engine import Twin
 from linda.simulate.faults import DEFAULT_RATES, Cause
 from linda.simulate.groundtruth import Reported, TruthWriter, read_truth, score
 from linda.simulate.runner import (
+    adopt_imported,
     import_segments,
     pending_segments,
     remove_finished_dirs,
@@ -61,8 +62,13 @@ def test_a_day_of_the_demo_fleet_detected_against_ground_truth(barito_utara: Non
     writer = HistoryWriter(tmp_path / "history", fleet, start=start)
     write_history(twin, Devices(fleet), writer, truth, emit_from=start, until=until)
     truth.close()
-    progress = import_segments(writer.close(until))
+    segments = writer.close(until)
+    progress = import_segments(segments)
     assert progress.failed == [] and progress.heartbeats > 35 * 1400
+    # The history counts as monitored time from its start (what `simulate --live` does).
+    assert adopt_imported(segments, progress) == 37
+    began = dt.datetime.fromtimestamp(start, dt.UTC)
+    assert set(SiteState.objects.values_list("activated_at", flat=True)) == {began}
 
     runs = reported_runs(fleet.codes)
     by_code = {s.code: s for s in sites}

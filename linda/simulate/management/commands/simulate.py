@@ -31,6 +31,7 @@ from linda.simulate.runner import (
     ImportProgress,
     LiveLoop,
     Sender,
+    adopt_imported,
     import_segments,
     pending_segments,
     remove_finished_dirs,
@@ -180,6 +181,7 @@ class Command(BaseCommand):
         progress = ImportProgress()
         try:
             import_segments(segments, progress=progress)
+            adopt_imported(segments, progress)
         finally:
             if own_connection:
                 connections.close_all()  # this thread's connection
