@@ -53,16 +53,19 @@ class LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.servers: list[asyncio.Server] = []
+        self.writers: set[asyncio.StreamWriter] = set()
         self.accepted = 0
 
     def serve(self, *, answer: bool) -> int:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.accepted += 1
-            if answer:
+            self.writers.add(writer)
+            try:
+                if not answer:
+                    await reader.read()  # never answers; waits for the client to hang up
+            finally:
                 writer.close()
-                return
-            await reader.read()  # never answers; waits for the client to hang up
-            writer.close()
+                self.writers.discard(writer)
 
         async def start() -> asyncio.Server:
             return await asyncio.start_server(handle, "127.0.0.1", 0)
@@ -72,10 +75,23 @@ class LoopThread:
         return int(server.sockets[0].getsockname()[1])
 
     def close(self) -> None:
+        """Close the servers and every connection still open (a client's hang-up may not
+        have reached the handler yet): a transport left open when the loop closes is
+        reported as unclosed by the garbage collector, in whatever test runs then."""
+
         async def stop() -> None:
             for server in self.servers:
                 server.close()
+            for writer in list(self.writers):
+                writer.close()
+            current = asyncio.current_task()
+            handlers = [t for t in asyncio.all_tasks() if t is not current]
+            for task in handlers:
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+            for server in self.servers:
                 await server.wait_closed()
+            await asyncio.sleep(0)  # closed transports release their sockets
 
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
