@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import json
 from pathlib import Path
@@ -177,3 +178,22 @@ def test_adopted_history_counts_as_monitored_time_and_live_goes_on_after_it(
     assert fill_site_days([dt.date(2024, 10, 14)], WIB) == 1
     day = SiteDay.objects.get(site=site, day=dt.date(2024, 10, 14))
     assert (day.up_s, day.down_s, day.unknown_s) == (86400 - 20 * 60, 20 * 60, 0)
+
+
+def test_the_command_adopts_the_period_when_asked(tmp_path: Path) -> None:
+    from linda.monitoring.models import SiteState
+
+    new_site("nms-1")
+    path = tmp_path / "nms.jsonl"
+    write_jsonl(path, "nms-1", [(T0 + n * M, {}) for n in range(10)], [])
+    call_command("import_observations", str(path), "--until", (T0 + 10 * M).isoformat())
+    assert not SiteState.objects.exists()  # plain import: history only
+
+    new_site("nms-2")
+    write_jsonl(path, "nms-2", [(T0 + n * M, {}) for n in range(10)], [])
+    out = io.StringIO()
+    call_command("import_observations", str(path), "--until", (T0 + 10 * M).isoformat(),
+                 "--adopt", stdout=out)
+    state = SiteState.objects.get(site__code="nms-2")
+    assert (state.activated_at, state.materialized_until) == (T0, T0 + 10 * M)
+    assert f"nms-2: monitored from {T0.isoformat()}" in out.getvalue()

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from linda.domain.status import totals_s
 from linda.monitoring.history import ImportFailed, import_observations
 from linda.monitoring.payload import FieldError, parse_time
+from linda.monitoring.services import adopt_history
 
 
 def _time(raw: str) -> Any:
@@ -34,6 +35,10 @@ class Command(BaseCommand):
                             help="period end, exclusive (default: the latest time in FILE)")
         parser.add_argument("--replace", action="store_true",
                             help="replace intervals of an earlier import of the same period")
+        parser.add_argument("--adopt", action="store_true",
+                            help="count the period as monitored time: each site's monitoring "
+                                 "starts at the period's start (for history that live "
+                                 "monitoring continues from; the site is then expected to report)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -44,6 +49,11 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(str(exc)) from None
         for result in results:
+            if options["adopt"] and result.intervals:
+                adopt_history(site=result.site, start=result.intervals[0].start,
+                              end=result.intervals[-1].end)
+                self.stdout.write(f"{result.site.code}: monitored from "
+                                  f"{result.intervals[0].start.isoformat()}")
             t = totals_s(result.intervals)
             self.stdout.write(
                 f"{result.site.code}: {result.heartbeats} heartbeats, "
