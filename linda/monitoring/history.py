@@ -27,7 +27,7 @@ from linda.domain.status import Interval, Observation, Span, watched_from_gaps
 from linda.monitoring.models import Channel, Heartbeat, StatusInterval
 from linda.monitoring.payload import FieldError, Reading, parse_object, parse_time
 from linda.monitoring.selectors import EngineInput, QualityRule, maintenance_spans, site_timing
-from linda.monitoring.services import heartbeat_row
+from linda.monitoring.services import adopt_history, heartbeat_row
 from linda.registry.models import Site
 
 TYPES = ("heartbeat", "coverage_gap")
@@ -117,9 +117,10 @@ def parse_file(path: Path) -> Parsed:
 
 def import_observations(
     path: Path, *, start: datetime | None = None, until: datetime | None = None,
-    replace: bool = False,
+    replace: bool = False, adopt: bool = False,
 ) -> list[SiteImport]:
-    """Store the file's heartbeats and the intervals they give; all or nothing."""
+    """Store the file's heartbeats and the intervals they give; all or nothing. With `adopt`,
+    the period also counts as monitored time (`adopt_history`), in the same transaction."""
     parsed = parse_file(path)
     errors = list(parsed.errors)
     sites = {s.code: s for s in Site.objects.filter(code__in=list(parsed.beats))
@@ -139,6 +140,8 @@ def import_observations(
     with transaction.atomic():
         for code, beats in sorted(parsed.beats.items()):
             results.append(_import_site(sites[code], beats, watched, start, until, replace))
+            if adopt:
+                adopt_history(site=sites[code], start=start, end=until)
     return results
 
 

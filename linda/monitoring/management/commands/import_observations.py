@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from linda.domain.status import totals_s
 from linda.monitoring.history import ImportFailed, import_observations
 from linda.monitoring.payload import FieldError, parse_time
-from linda.monitoring.services import adopt_history
 
 
 def _time(raw: str) -> Any:
@@ -43,15 +42,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             results = import_observations(options["file"], start=options["start"],
-                                          until=options["until"], replace=options["replace"])
+                                          until=options["until"], replace=options["replace"],
+                                          adopt=options["adopt"])
         except ImportFailed as exc:
             raise CommandError("nothing imported:\n  " + "\n  ".join(exc.errors)) from None
         except OSError as exc:
             raise CommandError(str(exc)) from None
         for result in results:
             if options["adopt"] and result.intervals:
-                adopt_history(site=result.site, start=result.intervals[0].start,
-                              end=result.intervals[-1].end)
                 self.stdout.write(f"{result.site.code}: monitored from "
                                   f"{result.intervals[0].start.isoformat()}")
             t = totals_s(result.intervals)
