@@ -1,6 +1,6 @@
 """Heartbeat intake benchmark: prints figures, is not a test.
 
-    .venv/bin/python bench/ingest.py [--duration 60] [--sites 20000] [--server gunicorn]
+    .venv/bin/python bench/ingest.py [--duration 60] [--sites 20000] [--server fast|gunicorn]
 
 Creates a fresh PostgreSQL database (`linda_bench` on PG_URL's server), migrates it, makes
 the sites and their keys, starts the intake server the way docs/devices.md ("Running the
@@ -14,7 +14,12 @@ intake") says, and drives it over real HTTP on loopback in two modes:
 Per mode it prints accepted heartbeats/s, p50/p99 latency, server CPU ms per heartbeat
 (all CPU the machine spent minus the load generator's own, so it includes PostgreSQL), and
 how many acknowledged heartbeats are missing from the database (must be 0). The load
-generator is one asyncio process on raw sockets, sharing the machine's cores with the server.
+generator is one process on asyncio streams over uvloop's event loop, sharing the machine's
+cores with the server.
+
+`--server fast` (the default) is `linda intake-server`, what docs/devices.md ("Running the
+intake") runs in production for a large fleet; `--server gunicorn` is the web app's Django
+views under gunicorn, what `make demo` runs.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import uvloop
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -301,7 +308,7 @@ def main() -> None:
     parser.add_argument("--db", default="linda_bench")
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--sites", type=int, default=20000)
-    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "fast"])
+    parser.add_argument("--server", default="fast", choices=["gunicorn", "fast"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--port", type=int, default=8799)
@@ -317,9 +324,9 @@ def main() -> None:
     server = start_server(args.server, args.port, db_url, args.workers)
     try:
         # Warm up: every worker loads the application and opens its database connections.
-        asyncio.run(drive("keep-alive", keys, args.port, 5, args.connections, seq_base=1))
+        uvloop.run(drive("keep-alive", keys, args.port, 5, args.connections, seq_base=1))
         for n, mode in enumerate(args.modes.split(",")):
-            result = asyncio.run(drive(mode, keys, args.port, args.duration,
+            result = uvloop.run(drive(mode, keys, args.port, args.duration,
                                        args.connections, seq_base=(n + 1) * 10**12,
                                        cpu=lambda: server_cpu_s(server.pid, db_url)))
             result.missing = count_missing(db_url, keys, result.acked)

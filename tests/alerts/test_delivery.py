@@ -8,10 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from linda.alerts import delivery
@@ -24,9 +22,9 @@ from linda.alerts.models import (
 )
 from linda.alerts.services import run_pass
 from tests.alerts.conftest import T0, Receiver
+from tests.processes import REPO, database_url
 
 S = dt.timedelta(seconds=1)
-REPO = Path(__file__).resolve().parents[2]
 
 
 class Killed(BaseException):
@@ -190,21 +188,13 @@ def test_a_url_apprise_does_not_know_fails_at_once() -> None:
     assert "tidak dikenali" in n.last_error
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{s['NAME']}"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_process_killed_mid_send_is_not_repeated(receiver: Receiver) -> None:
     """`linda alerts --once` in its own process, killed (SIGKILL) while the receiver holds its
     request: the message arrived, the worker never learned it. A new worker must not repeat it."""
     now = timezone.now()
     n = _notification(Channel.objects.create(name="noc", url=receiver.url("noc")), now)
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "linda", "alerts", "--once", "--worker-id", "doomed"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

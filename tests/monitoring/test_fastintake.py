@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +26,7 @@ from linda.monitoring.fastintake import Intake, conninfo_from_settings, serve
 from linda.monitoring.models import Heartbeat, SiteKey, SiteState
 from linda.monitoring.services import hash_key, issue_site_key, revoke_site_key
 from tests.monitoring.conftest import new_site
+from tests.processes import REPO, database_url
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -154,3 +160,52 @@ def test_group_commit_answers_after_commit_and_sees_revocations(fast: FastServer
     time.sleep(1.5)
     assert call(f"{fast.url}/hb/{keys[0]}")[0] == 403
     assert call(f"{fast.url}/nowhere")[0] == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_command_serves_with_a_socket_per_worker_and_refuses_a_taken_port() -> None:
+    """`linda intake-server --workers 2`: each worker listens on its own SO_REUSEPORT socket
+    (the kernel spreads connections over them); a second server on the same port is refused
+    with a clear error instead of silently sharing it."""
+    site = new_site("kd-cmd")
+    key = issue_site_key(site)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONWARNINGS": "ignore"}
+    argv = [sys.executable, "-m", "linda", "intake_server", "--port", str(port)]
+    proc = subprocess.Popen([*argv, "--workers", "2"], cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert "with 2 workers" in proc.stdout.readline().decode()
+        deadline = time.monotonic() + 30
+        while _listeners(port) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _listeners(port) == 2  # one listening socket per worker
+
+        def beat(seq: int) -> int:
+            return call(f"http://127.0.0.1:{port}/hb/{key}?seq={seq}")[0]
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            assert list(pool.map(beat, range(1, 41))) == [200] * 40
+        assert Heartbeat.objects.filter(site=site).count() == 40
+
+        second = subprocess.run([*argv, "--workers", "2"], cwd=REPO, env=env, timeout=60,
+                                capture_output=True, text=True)
+        assert second.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
+def _listeners(port: int) -> int:
+    """Listening TCP sockets on 127.0.0.1:port (/proc/net/tcp: state 0A)."""
+    wanted = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == wanted and row.split()[3] == "0A")
