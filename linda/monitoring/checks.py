@@ -40,7 +40,6 @@ from linda.monitoring.models import (
     CheckTarget,
     Heartbeat,
     SiteState,
-    StateChoice,
 )
 from linda.monitoring.payload import Reading
 from linda.monitoring.services import heartbeat_row, mark_live
@@ -395,11 +394,6 @@ def _sql(template: str) -> str:
     return template.format(state=SiteState._meta.db_table, target=CheckTarget._meta.db_table)
 
 
-# What `mark_live` does for a site already UP with an older last live time, in one statement
-# compiled once (mark_live's CASE expressions cost milliseconds of CPU per call to build).
-_ADVANCE_LIVE_SQL = _sql(
-    "UPDATE {state} SET last_live_at = %s WHERE site_id = %s AND state = %s"
-    " AND (last_live_at IS NULL OR last_live_at < %s)")
 _TARGET_OK_SQL = _sql(
     "UPDATE {target} SET last_checked_at = %s, last_ok_at = %s, last_rtt_ms = %s,"
     " last_error = '' WHERE id = %s")
@@ -413,10 +407,8 @@ def record_outcomes(outcomes: Sequence[Outcome]) -> None:
     Each success becomes a live heartbeat on channel `check`, received at the probe's answer
     time with its rtt_ms, exactly the row `record_heartbeat` would store (built by the same
     `heartbeat_row`; a check reading has no sequence number and no device time, so it is never
-    a duplicate and never late). The site is then marked live: for a site already UP, whose
-    last live time is older, that only advances `last_live_at`, done here with one small
-    conditional UPDATE; every other case (no state row yet, DOWN or UNKNOWN to wake) goes
-    through `services.mark_live`. Every target gets its check time, and its error or RTT.
+    a duplicate and never late). The site is then marked live (`services.mark_live`, at its
+    latest answer of the round). Every target gets its check time, and its error or RTT.
     """
     if not outcomes:
         return
@@ -432,12 +424,9 @@ def record_outcomes(outcomes: Sequence[Outcome]) -> None:
             batch_size=500)
         connection = connections[SiteState.objects.db]
         db_time = connection.ops.adapt_datetimefield_value
+        for site_id, at in latest.items():
+            mark_live(site_id=site_id, at=at)
         with connection.cursor() as cursor:
-            for site_id, at in latest.items():
-                cursor.execute(_ADVANCE_LIVE_SQL, [db_time(at), site_id, StateChoice.UP.value,
-                                                   db_time(at)])
-                if cursor.rowcount != 1:
-                    mark_live(site_id=site_id, at=at)
             cursor.executemany(_TARGET_OK_SQL, [
                 [db_time(o.at), db_time(o.at), o.rtt_ms, o.probe.target_id] for o in ok])
             cursor.executemany(_TARGET_FAILED_SQL, [

@@ -46,7 +46,14 @@ from linda.monitoring.intake import (
 from linda.monitoring.models import Channel
 from linda.monitoring.payload import FieldError, Reading, parse_query
 from linda.monitoring.ratelimit import TokenBucket
-from linda.monitoring.services import KEY_PATTERN, BatchResult, KeyRejected, hash_key, is_late
+from linda.monitoring.services import (
+    KEY_PATTERN,
+    BatchResult,
+    KeyRejected,
+    hash_key,
+    is_late,
+    tally,
+)
 
 log = logging.getLogger("linda.intake")
 
@@ -232,20 +239,14 @@ class GroupCommitter:
     @staticmethod
     def _tally(group: list[Job], stored: set[tuple[int, int | None]]
                ) -> tuple[list[BatchResult], dict[int, datetime]]:
+        stored_by_site: dict[int, set[int]] = {}
+        for site_id, seq in stored:
+            if seq is not None:
+                stored_by_site.setdefault(site_id, set()).add(seq)
         results: list[BatchResult] = []
         live: dict[int, datetime] = {}
         for job in group:
-            result = BatchResult()
-            seen: set[int] = set()
-            for reading, late in zip(job.readings, job.late, strict=True):
-                if reading.seq is not None:
-                    if reading.seq in seen or (job.site_id, reading.seq) not in stored:
-                        result.duplicates += 1
-                        continue
-                    seen.add(reading.seq)
-                result.accepted += 1
-                result.late += late
-                result.live = result.live or not late
+            result = tally(job.readings, job.late, stored_by_site.get(job.site_id, set()))
             if result.live:
                 live[job.site_id] = max(live.get(job.site_id, job.received_at), job.received_at)
             results.append(result)

@@ -13,13 +13,13 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, PositiveBigIntegerField, Q, Value, When
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from linda.domain.status import require_aware
@@ -145,7 +145,6 @@ class BatchResult:
     duplicates: int = 0
     late: int = 0
     live: bool = False
-    ids: list[int] = field(default_factory=list)
 
 
 def is_late(reading: Reading, received_at: datetime) -> bool:
@@ -166,6 +165,62 @@ def heartbeat_row(site_id: int, reading: Reading, *, received_at: datetime, late
     )
 
 
+def tally(readings: Sequence[Reading], late: Sequence[bool],
+          stored_seqs: set[int]) -> BatchResult:
+    """What a batch's answer counts, once its rows are stored: a reading with a sequence
+    number not among `stored_seqs` (sent before), or repeated in the batch, is a duplicate."""
+    result = BatchResult()
+    seen: set[int] = set()
+    for reading, is_late_ in zip(readings, late, strict=True):
+        if reading.seq is not None:
+            if reading.seq in seen or reading.seq not in stored_seqs:
+                result.duplicates += 1
+                continue
+            seen.add(reading.seq)
+        result.accepted += 1
+        result.late += is_late_
+        result.live = result.live or not is_late_
+    return result
+
+
+_HB_COLUMNS = (
+    "site_id", "received_at", "device_at", "channel", "late", "seq", "uptime_s",
+    "supply_voltage_v", "battery_voltage_v", "battery_soc_pct", "power_source", "lvd",
+    "temperature_c", "cpu_load_pct", "wan", "hotspot_users", "dhcp_leases", "rtt_ms",
+    "loss_pct",
+)
+_HB_INSERT_ROWS = 500  # rows per INSERT statement (19 parameters each)
+
+
+def _insert_heartbeats(connection: BaseDatabaseWrapper, site_id: int,
+                       readings: Sequence[Reading], late: Sequence[bool],
+                       received_at: datetime, channel: str) -> set[int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING seq: the sequence numbers stored now (a
+    (site, seq) already stored, perhaps by a concurrent request, is skipped)."""
+    ops = connection.ops
+    db_received = ops.adapt_datetimefield_value(received_at)
+    rows = [
+        (site_id, db_received, ops.adapt_datetimefield_value(r.device_at), channel, is_late_,
+         r.seq, r.uptime_s, r.supply_voltage_v, r.battery_voltage_v, r.battery_soc_pct,
+         r.power_source, r.lvd, r.temperature_c, r.cpu_load_pct,
+         None if r.wan is None else ops.adapt_json_value(r.wan, None),
+         r.hotspot_users, r.dhcp_leases, r.rtt_ms, r.loss_pct)
+        for r, is_late_ in zip(readings, late, strict=True)
+    ]
+    one_row = "(" + ", ".join(["%s"] * len(_HB_COLUMNS)) + ")"
+    stored: set[int] = set()
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), _HB_INSERT_ROWS):
+            chunk = rows[i:i + _HB_INSERT_ROWS]
+            cursor.execute(
+                f"INSERT INTO {Heartbeat._meta.db_table} ({', '.join(_HB_COLUMNS)}) "
+                f"VALUES {', '.join([one_row] * len(chunk))} "
+                "ON CONFLICT DO NOTHING RETURNING seq",
+                [value for row in chunk for value in row])
+            stored.update(seq for (seq,) in cursor.fetchall() if seq is not None)
+    return stored
+
+
 def record_heartbeat(
     *, site_id: int, reading: Reading, channel: Channel, now: datetime | None = None
 ) -> BatchResult:
@@ -181,59 +236,54 @@ def record_batch(
     A reading whose sequence number the site already sent is a duplicate: counted, not stored
     again. A reading measured longer ago than LINDA_HB_LIVE_WINDOW_S is stored `late=True`
     (store-and-forward) and never advances the site's last live time (decision 1).
+
+    Two statements, compiled by hand (the ORM's would cost more CPU than the database's
+    work): one INSERT of the rows, skipping stored (site, seq), and `mark_live`'s upsert.
     """
     received_at = require_aware(now or timezone.now(), "now")
-    result = BatchResult()
+    late = [is_late(r, received_at) for r in readings]
+    firsts: dict[int, int] = {}  # a sequence number repeated in the batch is stored once
+    keep = [i for i, r in enumerate(readings)
+            if r.seq is None or firsts.setdefault(r.seq, i) == i]
     with transaction.atomic():
-        seqs = [r.seq for r in readings if r.seq is not None]
-        seen: set[int] = set()
-        if seqs:
-            stored = Heartbeat.objects.filter(site_id=site_id, seq__in=seqs)
-            seen.update(seq for seq in stored.values_list("seq", flat=True) if seq is not None)
-        rows: list[Heartbeat] = []
-        for reading in readings:
-            if reading.seq is not None:
-                if reading.seq in seen:
-                    result.duplicates += 1
-                    continue
-                seen.add(reading.seq)
-            late = is_late(reading, received_at)
-            result.late += late
-            result.live = result.live or not late
-            rows.append(heartbeat_row(site_id, reading, received_at=received_at, late=late,
-                             channel=channel))
-        # A concurrent request with the same (site, seq) loses quietly: one row either way.
-        Heartbeat.objects.bulk_create(rows, ignore_conflicts=True)
-        result.accepted = len(rows)
+        connection = connections[Heartbeat.objects.db]
+        stored = _insert_heartbeats(connection, site_id, [readings[i] for i in keep],
+                                    [late[i] for i in keep], received_at, channel)
+        result = tally(readings, late, stored)
         if result.live:
             mark_live(site_id=site_id, at=received_at)
     return result
 
 
+# An upsert in portable SQL (PostgreSQL, SQLite >= 3.24): the site's first live heartbeat
+# creates its state row (monitoring starts); later ones advance last_live_at and flip DOWN
+# or UNKNOWN to UP.
+_STATE = SiteState._meta.db_table
+_WAKING = f"{_STATE}.state IN (%s, %s)"
+_MARK_LIVE_SQL = f"""
+INSERT INTO {_STATE} (site_id, activated_at, last_live_at, state, state_since, version)
+VALUES (%s, %s, %s, %s, %s, 0)
+ON CONFLICT (site_id) DO UPDATE SET
+    last_live_at = CASE WHEN {_STATE}.last_live_at IS NULL
+                              OR {_STATE}.last_live_at < excluded.last_live_at
+                         THEN excluded.last_live_at ELSE {_STATE}.last_live_at END,
+    state = CASE WHEN {_WAKING} THEN excluded.state ELSE {_STATE}.state END,
+    state_since = CASE WHEN {_WAKING} THEN excluded.state_since ELSE {_STATE}.state_since END,
+    version = CASE WHEN {_WAKING} THEN {_STATE}.version + 1 ELSE {_STATE}.version END
+"""
+
+
 def mark_live(*, site_id: int, at: datetime) -> None:
     """The site was reachable at server time `at`: advance last_live_at, flip DOWN/UNKNOWN to UP.
 
-    One UPDATE; the row is created (monitoring starts) on the site's first live heartbeat.
+    One statement; the row is created (monitoring starts) on the site's first live heartbeat.
     """
-    waking = Q(state__in=[StateChoice.DOWN, StateChoice.UNKNOWN])
-    newer = Q(last_live_at__isnull=True) | Q(last_live_at__lt=at)
-    updated = SiteState.objects.filter(site_id=site_id).update(
-        last_live_at=Case(When(newer, then=Value(at)), default=F("last_live_at")),
-        state=Case(When(waking, then=Value(StateChoice.UP)), default=F("state")),
-        state_since=Case(When(waking, then=Value(at)), default=F("state_since")),
-        version=Case(When(waking, then=F("version") + 1), default=F("version"),
-                     output_field=PositiveBigIntegerField()),
-    )
-    if updated:
-        return
-    try:
-        with transaction.atomic():
-            SiteState.objects.create(
-                site_id=site_id, activated_at=at, last_live_at=at, state=StateChoice.UP,
-                state_since=at,
-            )
-    except IntegrityError:  # created concurrently by another request
-        mark_live(site_id=site_id, at=at)
+    connection = connections[SiteState.objects.db]
+    db_at = connection.ops.adapt_datetimefield_value(require_aware(at, "at"))
+    waking = [StateChoice.DOWN.value, StateChoice.UNKNOWN.value]
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_LIVE_SQL, [site_id, db_at, db_at, StateChoice.UP.value, db_at,
+                                        *waking, *waking, *waking])
 
 
 def activate_monitoring(*, site: Site, at: datetime) -> SiteState:
