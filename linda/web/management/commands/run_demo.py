@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +27,19 @@ WORKERS: list[tuple[str, list[str]]] = [
 ]
 
 
+def local_url(host: str, port: int) -> str:
+    """Where processes on this machine reach the server bound to host:port."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def worker_argv(argv: list[str], url: str) -> list[str]:
+    """A worker's command line: the simulator sends its heartbeats to the server just
+    started (not LINDA_PUBLIC_URL's default port when the demo runs on another)."""
+    return [*argv, "--url", url] if argv[0] == "simulate" else argv
+
+
 def _available(command: str) -> bool:
     from django.core.management import get_commands
 
@@ -45,19 +59,23 @@ class Command(BaseCommand):
         log_dir = Path(settings.VAR_DIR) / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
         bind = f"{options['host']}:{options['port']}"
+        url = local_url(options["host"], options["port"])
+        # Links in alerts and router scripts point at this server unless set on purpose.
+        env = {**os.environ, "LINDA_PUBLIC_URL": os.environ.get("LINDA_PUBLIC_URL", url)}
         procs: list[subprocess.Popen[bytes]] = [
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", bind,
                  "--workers", "2", "--threads", "4", "--access-logfile", "-",
                  "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s'],
-                stdout=(log_dir / "web.log").open("ab"), stderr=subprocess.STDOUT,
+                stdout=(log_dir / "web.log").open("ab"), stderr=subprocess.STDOUT, env=env,
             )
         ]
         for name, argv in WORKERS:
             if _available(argv[0]):
                 procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "linda", *argv],
+                    [sys.executable, "-m", "linda", *worker_argv(argv, url)],
                     stdout=(log_dir / f"{name}.log").open("ab"), stderr=subprocess.STDOUT,
+                    env=env,
                 ))
         password = (Path(settings.VAR_DIR) / "admin-password").read_text().strip()
         self.stdout.write(
