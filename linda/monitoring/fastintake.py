@@ -73,6 +73,8 @@ class KeyTable:
         self.checked_at: datetime | None = None
 
     async def refresh(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """New keys and recent revocations; everything again if a row went missing (keys
+        are revoked, never deleted, in the app, but a deleted one must stop working too)."""
         since = self.checked_at
         started = datetime.now(UTC)
         rows = await (await conn.execute(
@@ -81,10 +83,20 @@ class KeyTable:
             "- interval '1 minute')",
             (self.max_id, since, since),
         )).fetchall()
+        self._add(rows)
+        counted = await (await conn.execute("SELECT count(*) FROM monitoring_sitekey")).fetchone()
+        if counted is not None and counted[0] != len(self.keys):
+            everything = await (await conn.execute(
+                "SELECT id, key_hash, site_id, revoked_at IS NOT NULL FROM monitoring_sitekey"
+            )).fetchall()
+            self.keys = {}
+            self._add(everything)
+        self.checked_at = started
+
+    def _add(self, rows: list[tuple[Any, ...]]) -> None:
         for key_id, digest, site_id, revoked in rows:
             self.keys[digest] = (site_id, revoked)
             self.max_id = max(self.max_id, key_id)
-        self.checked_at = started
 
     def site_of(self, key: str) -> int:
         if not KEY_PATTERN.match(key):

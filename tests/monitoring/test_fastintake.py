@@ -162,6 +162,19 @@ def test_group_commit_answers_after_commit_and_sees_revocations(fast: FastServer
     assert call(f"{fast.url}/nowhere")[0] == 404
 
 
+def test_a_deleted_key_stops_working_within_the_refresh_period(fast: FastServer) -> None:
+    """Keys are revoked, not deleted, in the app; a row deleted from the database anyway
+    (shell, SQL) must stop opening the door here too, as it does in the Django views."""
+    site = new_site("kd-del")
+    key, other = issue_site_key(site), issue_site_key(site)
+    time.sleep(1.5)
+    assert call(f"{fast.url}/hb/{key}?seq=1")[0] == 200
+    SiteKey.objects.filter(key_hash=hash_key(key)).delete()
+    time.sleep(1.5)
+    assert call(f"{fast.url}/hb/{key}?seq=2")[0] == 401
+    assert call(f"{fast.url}/hb/{other}?seq=3")[0] == 200
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
