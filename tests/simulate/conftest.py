@@ -9,8 +9,10 @@ connection after every request: on PostgreSQL each heartbeat then paid for a new
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
+import socketserver
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -24,10 +26,16 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 WORKERS = 8  # a kept-alive connection holds its thread while idle, as under gunicorn
 
 
-class PooledWSGIServer(WSGIServer):
+class PooledWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    """ThreadingMixIn only by name (its process_request is replaced): Django's handler
+    answers `Connection: close` to everything from a server that is not one, and the agent's
+    kept-alive connection would be a new one per request."""
+
     def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs: queue.SimpleQueue[tuple[socket.socket, Any] | None] = queue.SimpleQueue()
+        self.open: set[socket.socket] = set()  # connections not closed yet
+        self.open_lock = threading.Lock()
         self.threads = [threading.Thread(target=self._work, daemon=True)
                         for _ in range(WORKERS)]
         for thread in self.threads:
@@ -39,6 +47,8 @@ class PooledWSGIServer(WSGIServer):
         return conn, address
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        with self.open_lock:
+            self.open.add(request)
         self.jobs.put((request, client_address))
 
     def _work(self) -> None:
@@ -50,12 +60,18 @@ class PooledWSGIServer(WSGIServer):
                 except Exception:
                     self.handle_error(request, address)
                 finally:
+                    with self.open_lock:
+                        self.open.discard(request)
                     self.shutdown_request(request)
         finally:
             connections.close_all()
 
     def server_close(self) -> None:
         super().server_close()
+        with self.open_lock:  # a kept-alive connection left open (a failed test) frees its thread
+            for conn in self.open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
         for _ in self.threads:
             self.jobs.put(None)
         for thread in self.threads:
@@ -76,17 +92,22 @@ class PooledLiveServer:
         self.url = f"http://{thread.host}:{thread.port}"
 
 
-@pytest.fixture
-def pooled_live_server(transactional_db: None, monkeypatch: pytest.MonkeyPatch
-                       ) -> Iterator[PooledLiveServer]:
-    # Connections live as long as their thread (SQLite's are otherwise closed per request).
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", None)
+def start_pooled_server() -> PooledLiveServerThread:
     thread = PooledLiveServerThread("127.0.0.1", StaticFilesHandler)
     thread.daemon = True
     thread.start()
     thread.is_ready.wait()
     if thread.error:
         raise thread.error
+    return thread
+
+
+@pytest.fixture
+def pooled_live_server(transactional_db: None, monkeypatch: pytest.MonkeyPatch
+                       ) -> Iterator[PooledLiveServer]:
+    # Connections live as long as their thread (SQLite's are otherwise closed per request).
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", None)
+    thread = start_pooled_server()
     try:
         yield PooledLiveServer(thread)
     finally:
