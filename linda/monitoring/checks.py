@@ -391,7 +391,7 @@ def claim_due(*, now: datetime, everything: bool = False, limit: int = 10_000) -
 
 
 def _sql(template: str) -> str:
-    return template.format(state=SiteState._meta.db_table, target=CheckTarget._meta.db_table)
+    return template.format(target=CheckTarget._meta.db_table)
 
 
 _TARGET_OK_SQL = _sql(

@@ -47,10 +47,13 @@ from linda.monitoring.models import Channel
 from linda.monitoring.payload import FieldError, Reading, parse_query
 from linda.monitoring.ratelimit import TokenBucket
 from linda.monitoring.services import (
+    HB_COLUMNS,
     KEY_PATTERN,
+    LIVE_STATE_UPSERT,
     BatchResult,
     KeyRejected,
     hash_key,
+    heartbeat_values,
     is_late,
     tally,
 )
@@ -122,11 +125,7 @@ class Job:
     late: list[bool] = field(default_factory=list)
 
 
-_COLUMNS = (
-    "site_id, received_at, device_at, channel, late, seq, uptime_s, supply_voltage_v, "
-    "battery_voltage_v, battery_soc_pct, power_source, lvd, temperature_c, cpu_load_pct, wan, "
-    "hotspot_users, dhcp_leases, rtt_ms, loss_pct"
-)
+_COLUMNS = ", ".join(HB_COLUMNS)
 # Readings are streamed into a per-connection staging table with COPY (rows are formatted
 # by psycopg's C code), then moved in one statement that skips duplicates, in site order so
 # concurrent writers never deadlock. Binding 19 arrays instead costs several times more CPU.
@@ -147,35 +146,21 @@ ON CONFLICT DO NOTHING
 RETURNING site_id, seq
 """
 
-_WAKING = "monitoring_sitestate.state IN ('down', 'unknown')"
 _MARK_LIVE = f"""
 INSERT INTO monitoring_sitestate (site_id, activated_at, last_live_at, state, state_since,
                                   version)
 SELECT u.site_id, u.at, u.at, 'up', u.at, 0
 FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(site_id, at)
 ORDER BY u.site_id
-ON CONFLICT (site_id) DO UPDATE SET
-    last_live_at = GREATEST(monitoring_sitestate.last_live_at, EXCLUDED.last_live_at),
-    state = CASE WHEN {_WAKING} THEN 'up' ELSE monitoring_sitestate.state END,
-    state_since = CASE WHEN {_WAKING} THEN EXCLUDED.state_since
-                       ELSE monitoring_sitestate.state_since END,
-    version = CASE WHEN {_WAKING} THEN monitoring_sitestate.version + 1
-                   ELSE monitoring_sitestate.version END
-"""
+{LIVE_STATE_UPSERT}"""
 
 
 def _rows(jobs: Sequence[Job]) -> list[tuple[Any, ...]]:
     import json
 
     return [
-        (
-            job.site_id, job.received_at, reading.device_at, job.channel, late, reading.seq,
-            reading.uptime_s, reading.supply_voltage_v, reading.battery_voltage_v,
-            reading.battery_soc_pct, reading.power_source, reading.lvd,
-            reading.temperature_c, reading.cpu_load_pct,
-            None if reading.wan is None else json.dumps(reading.wan),
-            reading.hotspot_users, reading.dhcp_leases, reading.rtt_ms, reading.loss_pct,
-        )
+        heartbeat_values(job.site_id, job.received_at, reading.device_at, job.channel, late,
+                         reading, None if reading.wan is None else json.dumps(reading.wan))
         for job in jobs
         for reading, late in zip(job.readings, job.late, strict=True)
     ]

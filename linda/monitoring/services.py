@@ -183,13 +183,24 @@ def tally(readings: Sequence[Reading], late: Sequence[bool],
     return result
 
 
-_HB_COLUMNS = (
+HB_COLUMNS = (
     "site_id", "received_at", "device_at", "channel", "late", "seq", "uptime_s",
     "supply_voltage_v", "battery_voltage_v", "battery_soc_pct", "power_source", "lvd",
     "temperature_c", "cpu_load_pct", "wan", "hotspot_users", "dhcp_leases", "rtt_ms",
     "loss_pct",
 )
 _HB_INSERT_ROWS = 500  # rows per INSERT statement (19 parameters each)
+
+
+def heartbeat_values(site_id: int, received_at: object, device_at: object, channel: str,
+                     late: bool, reading: Reading, wan: object) -> tuple[object, ...]:
+    """One heartbeat row's values in HB_COLUMNS order; the times and `wan` come already in
+    the form the caller's database driver takes."""
+    r = reading
+    return (site_id, received_at, device_at, channel, late, r.seq, r.uptime_s,
+            r.supply_voltage_v, r.battery_voltage_v, r.battery_soc_pct, r.power_source, r.lvd,
+            r.temperature_c, r.cpu_load_pct, wan, r.hotspot_users, r.dhcp_leases, r.rtt_ms,
+            r.loss_pct)
 
 
 def _insert_heartbeats(connection: BaseDatabaseWrapper, site_id: int,
@@ -200,20 +211,18 @@ def _insert_heartbeats(connection: BaseDatabaseWrapper, site_id: int,
     ops = connection.ops
     db_received = ops.adapt_datetimefield_value(received_at)
     rows = [
-        (site_id, db_received, ops.adapt_datetimefield_value(r.device_at), channel, is_late_,
-         r.seq, r.uptime_s, r.supply_voltage_v, r.battery_voltage_v, r.battery_soc_pct,
-         r.power_source, r.lvd, r.temperature_c, r.cpu_load_pct,
-         None if r.wan is None else ops.adapt_json_value(r.wan, None),
-         r.hotspot_users, r.dhcp_leases, r.rtt_ms, r.loss_pct)
+        heartbeat_values(site_id, db_received, ops.adapt_datetimefield_value(r.device_at),
+                         channel, is_late_, r,
+                         None if r.wan is None else ops.adapt_json_value(r.wan, None))
         for r, is_late_ in zip(readings, late, strict=True)
     ]
-    one_row = "(" + ", ".join(["%s"] * len(_HB_COLUMNS)) + ")"
+    one_row = "(" + ", ".join(["%s"] * len(HB_COLUMNS)) + ")"
     stored: set[int] = set()
     with connection.cursor() as cursor:
         for i in range(0, len(rows), _HB_INSERT_ROWS):
             chunk = rows[i:i + _HB_INSERT_ROWS]
             cursor.execute(
-                f"INSERT INTO {Heartbeat._meta.db_table} ({', '.join(_HB_COLUMNS)}) "
+                f"INSERT INTO {Heartbeat._meta.db_table} ({', '.join(HB_COLUMNS)}) "
                 f"VALUES {', '.join([one_row] * len(chunk))} "
                 "ON CONFLICT DO NOTHING RETURNING seq",
                 [value for row in chunk for value in row])
@@ -255,14 +264,14 @@ def record_batch(
     return result
 
 
-# An upsert in portable SQL (PostgreSQL, SQLite >= 3.24): the site's first live heartbeat
-# creates its state row (monitoring starts); later ones advance last_live_at and flip DOWN
-# or UNKNOWN to UP.
+# The live-state rule as the SET of an upsert whose new row is (site, at, at, 'up', at, 0),
+# in portable SQL (PostgreSQL, SQLite >= 3.24): a site's first live heartbeat creates its
+# state row (monitoring starts); later ones advance last_live_at and flip DOWN or UNKNOWN
+# to UP. `mark_live` and the lean intake's group commit both use it.
 _STATE = SiteState._meta.db_table
-_WAKING = f"{_STATE}.state IN (%s, %s)"
-_MARK_LIVE_SQL = f"""
-INSERT INTO {_STATE} (site_id, activated_at, last_live_at, state, state_since, version)
-VALUES (%s, %s, %s, %s, %s, 0)
+_WAKING = (f"{_STATE}.state IN ('{StateChoice.DOWN.value}', "
+           f"'{StateChoice.UNKNOWN.value}')")
+LIVE_STATE_UPSERT = f"""
 ON CONFLICT (site_id) DO UPDATE SET
     last_live_at = CASE WHEN {_STATE}.last_live_at IS NULL
                               OR {_STATE}.last_live_at < excluded.last_live_at
@@ -271,6 +280,10 @@ ON CONFLICT (site_id) DO UPDATE SET
     state_since = CASE WHEN {_WAKING} THEN excluded.state_since ELSE {_STATE}.state_since END,
     version = CASE WHEN {_WAKING} THEN {_STATE}.version + 1 ELSE {_STATE}.version END
 """
+_MARK_LIVE_SQL = f"""
+INSERT INTO {_STATE} (site_id, activated_at, last_live_at, state, state_since, version)
+VALUES (%s, %s, %s, '{StateChoice.UP.value}', %s, 0)
+{LIVE_STATE_UPSERT}"""
 
 
 def mark_live(*, site_id: int, at: datetime) -> None:
@@ -280,10 +293,8 @@ def mark_live(*, site_id: int, at: datetime) -> None:
     """
     connection = connections[SiteState.objects.db]
     db_at = connection.ops.adapt_datetimefield_value(require_aware(at, "at"))
-    waking = [StateChoice.DOWN.value, StateChoice.UNKNOWN.value]
     with connection.cursor() as cursor:
-        cursor.execute(_MARK_LIVE_SQL, [site_id, db_at, db_at, StateChoice.UP.value, db_at,
-                                        *waking, *waking, *waking])
+        cursor.execute(_MARK_LIVE_SQL, [site_id, db_at, db_at, db_at])
 
 
 def activate_monitoring(*, site: Site, at: datetime) -> SiteState:
